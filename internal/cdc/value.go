@@ -91,6 +91,10 @@ func (v Value) Equal(w Value) bool {
 func (v Value) AppendText(dst []byte, c *Column) []byte {
 	switch v.Kind {
 	case KindInt:
+		if c.Type == Year && v.Int >= 0 && v.Int < 1000 {
+			// MySQL prints YEAR with four digits: 0000 for the zero year.
+			dst = append(dst, "000"[:3-digits(v.Int)+1]...)
+		}
 		return strconv.AppendInt(dst, v.Int, 10)
 	case KindUint:
 		switch c.Type {
@@ -134,7 +138,27 @@ func AppendFloat(dst []byte, f float64, single bool) []byte {
 	}
 	abs := math.Abs(f)
 	if abs != 0 && (abs < 1e-15 || abs >= 1e15) {
-		return strconv.AppendFloat(dst, f, 'e', -1, bits)
+		// MySQL writes exponents without '+' or leading zeros: 1e20, 1.5e-20.
+		start := len(dst)
+		dst = strconv.AppendFloat(dst, f, 'e', -1, bits)
+		for i := start; i < len(dst); i++ {
+			if dst[i] == 'e' && i+1 < len(dst) && dst[i+1] == '+' {
+				dst = append(dst[:i+1], dst[i+2:]...)
+				break
+			}
+		}
+		return dst
 	}
 	return strconv.AppendFloat(dst, f, 'f', -1, bits)
+}
+
+// digits returns the number of decimal digits of 0 <= n < 1000 (1 for 0).
+func digits(n int64) int {
+	switch {
+	case n >= 100:
+		return 3
+	case n >= 10:
+		return 2
+	}
+	return 1
 }
