@@ -147,4 +147,3 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
-

@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -127,32 +128,47 @@ func KafkaBrokers(t testing.TB) []string {
 	return brokers
 }
 
-// Consume reads every record of topics from the beginning until no record
-// has arrived for idle, or until want records were read (want <= 0: no limit).
-func Consume(t testing.TB, brokers []string, idle time.Duration, want int, topics ...string) []*kgo.Record {
+// ConsumeAll reads every record of topic from the beginning up to the
+// partitions' end offsets at the time of the call, in per-partition order.
+func ConsumeAll(t testing.TB, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
-		t.Fatalf("kafka consumer: %v", err)
+		t.Fatalf("kafka client: %v", err)
 	}
-	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	cl.Close()
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	remaining := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			remaining[o.Partition] = o.Offset
+		}
+	})
 	var out []*kgo.Record
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), idle)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		for _, e := range fs.Errors() {
-			if e.Err != context.DeadlineExceeded && e.Err != context.Canceled {
-				t.Fatalf("consume %s[%d]: %v", e.Topic, e.Partition, e.Err)
+	if len(remaining) == 0 {
+		return out
+	}
+	err = Stream(ctx, brokers, topic, func(r *kgo.Record) bool {
+		if end, ok := remaining[r.Partition]; ok && r.Offset < end {
+			out = append(out, r)
+			if r.Offset == end-1 {
+				delete(remaining, r.Partition)
 			}
 		}
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r); n++ })
-		if n == 0 || (want > 0 && len(out) >= want) {
-			return out
-		}
+		return len(remaining) == 0
+	})
+	if err != nil {
+		t.Fatalf("consume %s: %v (partitions not read to the end: %v)", topic, err, remaining)
 	}
+	return out
 }
 
 // Stream consumes topic from the start, calling fn for every record in
