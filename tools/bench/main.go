@@ -174,6 +174,7 @@ func rawParse(host, port, user, pass string, start, end mysql.Position) (result,
 		switch e := ev.Event.(type) {
 		case *replication.RotateEvent:
 			file = string(e.NextLogName)
+			continue // its LogPos belongs to the previous file
 		case *replication.RowsEvent:
 			if ev.Header.EventType == replication.UPDATE_ROWS_EVENTv1 || ev.Header.EventType == replication.UPDATE_ROWS_EVENTv2 {
 				rows += len(e.Rows) / 2
