@@ -27,7 +27,6 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
-	"github.com/twmb/franz-go/plugin/kslog"
 )
 
 // pingTimeout bounds the connection check when ctx has no deadline.
@@ -77,7 +76,7 @@ func (c *Config) options(log *slog.Logger, limits *batchLimits) ([]kgo.Opt, erro
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
-		kgo.WithLogger(kslog.New(log)),
+		kgo.WithLogger(kgoLogger{log}),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerBatchMaxBytesFn(limits.forTopic),
 		kgo.BrokerMaxWriteBytes(int32(max(100<<20, c.BatchBytes+recordFraming+64<<10))),

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -112,6 +113,9 @@ func Load(path string) (Spec, error) {
 	defer f.Close()
 	s, err := Decode(f)
 	if err != nil {
+		if strings.Contains(err.Error(), "\n") {
+			return Spec{}, fmt.Errorf("task file %s:\n%w", path, err)
+		}
 		return Spec{}, fmt.Errorf("task file %s: %w", path, err)
 	}
 	return s, nil
@@ -223,7 +227,7 @@ func (s *Start) validate() error {
 		}
 	case StartPosition:
 		if _, err := cdc.ParseFilePos(s.Position); err != nil {
-			return config.Errorf("position", "write it as binlog-file:offset, such as mysql-bin.000003:4", "%v", err)
+			return config.Errorf("position", "write it as binlog-file:offset, such as mysql-bin.000003:4", "%q is not a binlog position", s.Position)
 		}
 	case StartGTID:
 		if s.GTIDSet == "" {
