@@ -3,7 +3,8 @@
 # tests and the demo, run from the Maven Central jars with the machine's Java.
 # Listeners on 127.0.0.1: PLAINTEXT $KAFKA_PORT (9092), controller (9093),
 # SASL_PLAINTEXT $KAFKA_SASL_PORT (9094: PLAIN admin/admin-secret and
-# alice/alice-secret, SCRAM-SHA-256/512 alice/alice-secret).
+# alice/alice-secret, SCRAM-SHA-256/512 alice/alice-secret), and SASL_SSL
+# $KAFKA_TLS_PORT (9095: SCRAM-SHA-512 alice over TLS with the test CA).
 #   scripts/kafka.sh fetch|start|stop|status|env
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -12,6 +13,7 @@ VERSION=${KAFKA_VERSION:-4.1.1}
 PORT=${KAFKA_PORT:-9092}
 CPORT=${KAFKA_CONTROLLER_PORT:-9093}
 SPORT=${KAFKA_SASL_PORT:-9094}
+TPORT=${KAFKA_TLS_PORT:-9095}
 K=$INFRA/kafka-$VERSION
 R=$RUN/kafka
 CONF=$R/server.properties
@@ -47,8 +49,14 @@ P
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT,SASL_PLAINTEXT://127.0.0.1:$SPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT,SASL_PLAINTEXT://127.0.0.1:$SPORT,SASL_SSL://127.0.0.1:$TPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SPORT,SASL_SSL://127.0.0.1:$TPORT
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_DIR/server-bundle.pem
+listener.name.sasl_ssl.ssl.truststore.type=PEM
+listener.name.sasl_ssl.ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
@@ -82,6 +90,7 @@ start() {
   fetch
   if alive "$PIDFILE" "$CONF"; then return 0; fi
   port_open 127.0.0.1 "$PORT" && die "port $PORT is taken by another process; set KAFKA_PORT"
+  ensure_tls
   write_config
   if [ ! -f "$R/data/meta.properties" ]; then
     ktool kafka.tools.StorageTool format --ignore-formatted -t "$CID" -c "$CONF" > "$R/logs/format.log" 2>&1 \
@@ -125,6 +134,8 @@ env_() {
   cat <<ENV
 KAFKA_BROKERS=127.0.0.1:$PORT
 KAFKA_SASL_BROKERS=127.0.0.1:$SPORT
+KAFKA_TLS_BROKERS=127.0.0.1:$TPORT
+KAFKA_TLS_CA=$TLS_DIR/ca.pem
 ENV
 }
 

@@ -35,3 +35,25 @@ fail_with_log() {
   [ -f "$1" ] && { log "--- last 50 lines of $1"; tail -n 50 "$1" >&2; }
   exit 1
 }
+
+# ensure_tls: a private CA and a server certificate for 127.0.0.1/localhost
+# in $RUN/tls (ca.pem, server.pem, server-key.pem PKCS#8, server-bundle.pem =
+# key + certificate for Kafka's PEM keystore). Made once; for tests only.
+TLS_DIR=$RUN/tls
+ensure_tls() {
+  [ -f "$TLS_DIR/server-bundle.pem" ] && return 0
+  command -v openssl >/dev/null || die "openssl is needed to make test certificates"
+  mkdir -p "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=opendts test CA" \
+      -keyout ca-key.pem -out ca.pem >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout key.tmp -out server.csr >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+      -extfile ext.cnf -out server.pem >/dev/null 2>&1
+    openssl pkcs8 -topk8 -nocrypt -in key.tmp -out server-key.pem
+    cat server-key.pem server.pem > server-bundle.pem
+    rm -f key.tmp server.csr ext.cnf
+  ) || die "making test certificates failed"
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private MariaDB for tests and the demo: Debian's mariadb-server, its own
 # datadir under $OPENDTS_INFRA (default ~/.cache/opendts-infra), 127.0.0.1
-# only, binlog ROW / FULL image / FULL row metadata, GTID.
+# only, binlog ROW / FULL image / FULL row metadata, GTID, TLS with a test CA
+# ($OPENDTS_INFRA/run/tls/ca.pem).
 #   scripts/mariadb.sh install|start|stop|status|env
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,7 @@ start() {
       --auth-root-authentication-method=normal --skip-test-db > "$B/log/install.log" 2>&1 \
       || fail_with_log "$B/log/install.log" "mariadb-install-db failed"
   fi
+  ensure_tls
   port_open 127.0.0.1 "$PORT" && die "port $PORT is taken by another process; set MARIADB_PORT"
   nohup mariadbd --no-defaults --user=root --datadir="$B/data" \
     --socket="$SOCK" --pid-file="$PIDFILE" --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve \
@@ -34,7 +36,8 @@ start() {
     --binlog-row-metadata=FULL --gtid-strict-mode=ON --expire-logs-days=1 --max-allowed-packet=64M \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
-    --max-connections=500 --log-error="$B/log/error.log" > "$B/log/stdout.log" 2>&1 &
+    --max-connections=500 --ssl-ca="$TLS_DIR/ca.pem" --ssl-cert="$TLS_DIR/server.pem" --ssl-key="$TLS_DIR/server-key.pem" \
+    --log-error="$B/log/error.log" > "$B/log/stdout.log" 2>&1 &
   for _ in $(seq 1 120); do
     mariadb-admin --socket="$SOCK" -uroot -p"$ROOT_PW" ping >/dev/null 2>&1 && break
     mariadb-admin --socket="$SOCK" -uroot ping >/dev/null 2>&1 && break
@@ -78,6 +81,7 @@ MARIADB_PORT=$PORT
 MARIADB_USER=root
 MARIADB_PASSWORD=$ROOT_PW
 MARIADB_SOCKET=$SOCK
+MARIADB_TLS_CA=$TLS_DIR/ca.pem
 ENV
 }
 
