@@ -80,7 +80,7 @@ type Loop struct {
 // arenaSize is the slab that record values are carved from, so that encoding
 // does not allocate per message. A slab is freed by the GC once every record
 // that points into it has been acknowledged.
-const arenaSize = 256 << 10
+const arenaSize = 64 << 10
 
 // Run streams until ctx ends or an error occurs. On cancellation it drains:
 // it stops reading, waits for Kafka to acknowledge what was produced, saves

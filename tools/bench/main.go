@@ -234,7 +234,11 @@ checkpoint: {dir: %s}
 		return result{}, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "run", "-f", taskFile)
+	args := []string{"run", "-f", taskFile}
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
+		args = append(args, "-cpuprofile", p)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {

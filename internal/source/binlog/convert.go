@@ -400,7 +400,7 @@ func (c *converter) rows(h *replication.EventHeader, e *replication.RowsEvent, o
 			if rows > 0 {
 				k = (len(body)-p)/max(p/rows, 1) + 1
 			}
-			vals = make([]cdc.Value, n*images*min(max(k, 1), 256))
+			vals = make([]cdc.Value, n*images*min(max(k, 1), 64))
 		}
 		img := vals[:n:n]
 		vals = vals[n:]
