@@ -19,6 +19,7 @@ import (
 	"github.com/opendts/opendts/internal/cdc"
 	"github.com/opendts/opendts/internal/checkpoint"
 	"github.com/opendts/opendts/internal/format"
+	"github.com/opendts/opendts/internal/kafka"
 )
 
 // events is the source as the pipeline needs it. *binlog.Reader satisfies it.
@@ -181,9 +182,9 @@ func (l *Loop) produce(ctx context.Context, ev *cdc.Event) error {
 	seq := l.tracker.Begin()
 	l.Stats.Events.Add(1)
 	l.Stats.Bytes.Add(uint64(len(value)))
-	l.Producer.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+	l.Producer.Produce(ctx, rec, func(r *kgo.Record, err error) {
 		if err != nil {
-			l.tracker.Fail(seq, err)
+			l.tracker.Fail(seq, describeFailure(ev, r, err))
 			return
 		}
 		l.Stats.Acked.Add(1)
@@ -225,6 +226,17 @@ func (l *Loop) save(ctx context.Context) error {
 	l.saved = pos
 	l.Log.Debug("checkpoint saved", "binlog_file", pos.File, "binlog_pos", pos.Offset, "gtid", pos.GTIDSet)
 	return nil
+}
+
+// describeFailure names what could not be written: operation, table,
+// primary key, size and destination, so an operator can find the row.
+func describeFailure(ev *cdc.Event, r *kgo.Record, err error) error {
+	what := fmt.Sprintf("%s of %s", ev.Op, qualified(ev))
+	if key, ok := kafka.AppendKey(nil, kafka.PolicyPrimaryKey, ev); ok {
+		what += fmt.Sprintf(" (primary key %s)", key)
+	}
+	return fmt.Errorf("write %s, %d bytes, to %s[%d] at source position %s: %w",
+		what, len(r.Value), r.Topic, r.Partition, ev.Pos, err)
 }
 
 // sameArray reports whether a and b share their backing array, that is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +168,11 @@ func TestProduceFailureStopsTask(t *testing.T) {
 	case err := <-done:
 		if err == nil {
 			t.Fatal("Run returned nil after a failed produce")
+		}
+		for _, want := range []string{"boom", "INSERT of db.t", "primary key 1", "t[0]"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %q", err, want)
+			}
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop after a failed produce")
