@@ -24,6 +24,7 @@ Usage:
   dts run -f task.yaml        run one task in the foreground until interrupted
   dts validate -f task.yaml   check a task file and print every problem with its fix
   dts tail -f task.yaml       print the task's Kafka messages (-from-beginning, -n, -timeout)
+  dts verify -f task.yaml     compare the topic's newest row per key with the source tables (exit 1 on mismatch)
   dts version                 print the version
 
 Flags of run: -log-level debug|info|warn|error, -log-format text|json.
@@ -44,6 +45,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = validateCmd(args[1:], stdout, stderr)
 	case "tail":
 		err = tailCmd(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = verifyCmd(ctx, args[1:], stdout, stderr)
+		if errors.Is(err, errMismatch) {
+			return 1
+		}
 	case "version":
 		fmt.Fprintln(stdout, "dts", version())
 		return 0

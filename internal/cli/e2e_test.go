@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -232,6 +233,28 @@ func TestIntegrationCrashRecovery(t *testing.T) {
 			t.Errorf("id %d exists in the source but has no message", id)
 		}
 	}
+
+	// dts verify agrees, and catches a row changed behind its back.
+	out, err := exec.Command(bin, "verify", "-f", taskFile).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "topic and source match") {
+		t.Fatalf("dts verify: %v\n%s", err, out)
+	}
+	db.Exec("UPDATE " + database + ".t SET pad = 'tampered' ORDER BY id LIMIT 1")
+	out, err = exec.Command(bin, "verify", "-f", taskFile).CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "column pad") {
+		t.Fatalf("dts verify after tampering: exit %d, want 1 naming column pad\n%s", code, out)
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
 
 // writeChanges performs n changes in transactions of up to 50, recording each.

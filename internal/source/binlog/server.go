@@ -290,3 +290,10 @@ func isRetryable(err error) bool {
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrPurged)
 }
+
+// Dial opens a plain SQL connection to the source with cfg's address,
+// credentials and TLS settings, for callers that read tables (verify, the
+// full stage).
+func Dial(ctx context.Context, cfg Config) (*client.Conn, error) {
+	return dial(ctx, &cfg)
+}
