@@ -23,10 +23,23 @@ const (
 	sqlOther     = 1111
 )
 
+// MySQLType returns the mysqlType text of a column: its base type name
+// ("bigint", "varchar", "point"; no length and no "unsigned", as DTS writes
+// it since 2022), or with withLength the full column type ("bigint(20)
+// unsigned", as upstream Canal and the 2021 DTS documentation), falling back
+// to the base name when the full type is unknown.
+func MySQLType(c *cdc.Column, withLength bool) string {
+	if withLength && c.ColumnType != "" {
+		return c.ColumnType
+	}
+	return c.BaseTypeName()
+}
+
 // SQLType returns the java.sql.Types code Canal reports for a column.
 // Unsigned integers are promoted one level, because Java's signed types
 // cannot hold their range: TINYINT→SMALLINT, SMALLINT→INTEGER,
-// MEDIUMINT→INTEGER, INT→BIGINT, BIGINT→DECIMAL.
+// MEDIUMINT→INTEGER, INT→BIGINT, BIGINT→DECIMAL. Types Canal does not know
+// get OTHER (1111).
 func SQLType(c *cdc.Column) int {
 	switch c.Type {
 	case cdc.TinyInt:
